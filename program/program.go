@@ -17,27 +17,40 @@ import (
 	"github.com/botpool/botpool/pool"
 )
 
+// Observer receives the stack outputs as they are exported (the offline plan reports them).
+type Observer func(outputs pulumi.Map)
+
 // New returns the Pulumi program. Config is loaded and validated before anything is
 // registered, so an invalid stack changes nothing.
-func New(opts config.Options) pulumi.RunFunc {
+func New(opts config.Options, observers ...Observer) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		cfg, err := config.Load(ctx.Stack(), config.StackSource{Ctx: ctx}, opts)
 		if err != nil {
 			return err
 		}
-		return Declare(ctx, cfg)
+		outputs, err := Declare(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		for k, v := range outputs {
+			ctx.Export(k, v)
+		}
+		for _, o := range observers {
+			o(outputs)
+		}
+		return nil
 	}
 }
 
-// Declare registers every resource of a validated config.
-func Declare(ctx *pulumi.Context, cfg *config.Config) error {
+// Declare registers every resource of a validated config and returns the stack outputs.
+func Declare(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	plan, err := addressplan.Build(cfg.Layout(), extension.RunArgs())
 	if err != nil {
-		return fmt.Errorf("address plan: %w", err)
+		return nil, fmt.Errorf("address plan: %w", err)
 	}
 	sub, err := az.SubscriptionID(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tags := map[string]string{"botpool-stack": cfg.Stack}
 	for k, v := range cfg.Tags {
@@ -51,14 +64,14 @@ func Declare(ctx *pulumi.Context, cfg *config.Config) error {
 			"tags":              pulumi.ToStringMap(tags),
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		place.DependsOn = []pulumi.Resource{rg}
 	}
 
 	gallery, err := image.New(ctx, cfg.NamePrefix+"-image", image.Args{Placement: place, Image: cfg.Image})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	net, err := network.New(ctx, cfg.NamePrefix+"-network", network.Args{
 		Placement:        place,
@@ -71,7 +84,7 @@ func Declare(ctx *pulumi.Context, cfg *config.Config) error {
 		Layout:           cfg.Layout(),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pl, err := pool.New(ctx, cfg.NamePrefix+"-pool", pool.Args{
 		Placement:     place,
@@ -86,7 +99,7 @@ func Declare(ctx *pulumi.Context, cfg *config.Config) error {
 		BackendPoolID: net.BackendPoolID,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ext, err := extension.New(ctx, cfg.NamePrefix+"-bothost", extension.Args{
 		Placement:          place,
@@ -101,20 +114,21 @@ func Declare(ctx *pulumi.Context, cfg *config.Config) error {
 		DependsOn:          []pulumi.Resource{pl},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	portRange, err := network.BotPortRange(cfg.Layout())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx.Export("poolAddress", net.FQDN)
-	ctx.Export("imageTag", pulumi.String(cfg.Bots.Tag))
-	ctx.Export("imageReference", pulumi.String(cfg.Bots.ImageRef()))
-	ctx.Export("resourceGroupName", pulumi.String(cfg.ResourceGroupName))
-	ctx.Export("scaleSetName", pulumi.String(pl.ScaleSetName))
-	ctx.Export("imageVersionId", gallery.VersionID)
-	ctx.Export("botPorts", pulumi.String(portRange))
-	ctx.Export("storageAccountName", pulumi.String(ext.StorageAccountName))
-	return nil
+	return pulumi.Map{
+		"poolAddress":        net.FQDN,
+		"imageTag":           pulumi.String(cfg.Bots.Tag),
+		"imageReference":     pulumi.String(cfg.Bots.ImageRef()),
+		"resourceGroupName":  pulumi.String(cfg.ResourceGroupName),
+		"scaleSetName":       pulumi.String(pl.ScaleSetName),
+		"imageVersionId":     gallery.VersionID,
+		"botPorts":           pulumi.String(portRange),
+		"storageAccountName": pulumi.String(ext.StorageAccountName),
+	}, nil
 }
