@@ -162,7 +162,7 @@ type loader struct {
 }
 
 func (l *loader) fail(key, value, rule string, args ...any) {
-	if l.src.IsSecret(key) {
+	if value != "" && l.src.IsSecret(key) {
 		value = "[secret]"
 	}
 	l.errs = append(l.errs, &Error{Key: key, Value: value, Rule: fmt.Sprintf(rule, args...)})
