@@ -3,6 +3,7 @@
 // endpoint the Application Health extension probes. The logic is in package agent; this
 // is wiring, with the Windows service parts behind build tags.
 //
+//	botagent desired   --template T --image REF --desired FILE   write the desired state of a deploy
 //	botagent apply     --desired FILE [--timeout 20m]   converge once; exit 0 when converged
 //	botagent check     --desired FILE                   print status JSON; exit 0 when healthy
 //	botagent serve     --desired FILE [--interval 30s]  health endpoint + periodic repair
@@ -38,6 +39,7 @@ const (
 )
 
 const usage = `usage:
+  botagent desired   --template FILE --image REF --desired FILE
   botagent apply     --desired FILE [--timeout 20m] [--ready-timeout 5m] [--stop-timeout 30s] [--log FILE]
   botagent check     --desired FILE
   botagent serve     --desired FILE [--interval 30s] [--repair-grace 1m] [--log FILE]
@@ -57,6 +59,8 @@ type options struct {
 	repairGrace  time.Duration
 	logFile      string
 	installPath  string
+	template     string
+	image        string
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -75,6 +79,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.DurationVar(&o.repairGrace, "repair-grace", agent.DefaultRepairGrace, "time an exited container is left to Docker's restart policy before it is recreated")
 	}
 	switch cmd {
+	case "desired":
+		desired()
+		fs.StringVar(&o.template, "template", "", "desired-state template shipped by the Pulumi program (no image)")
+		fs.StringVar(&o.image, "image", "", "image reference with tag of this deploy")
 	case "apply":
 		desired()
 		logf()
@@ -109,6 +117,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch cmd {
+	case "desired":
+		return report(stderr, cmd, composeDesired(o))
 	case "apply":
 		return apply(o, stdout, stderr)
 	case "check":
@@ -254,4 +264,21 @@ func serve(o options, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return report(stderr, "serve", serveLoop(ctx, o, stderr))
+}
+
+// composeDesired composes the template and the deploy's image into the desired-state file
+// that apply and the service read.
+func composeDesired(o options) error {
+	if o.template == "" || o.image == "" {
+		return errors.New("--template FILE and --image REF are required")
+	}
+	tmpl, err := os.ReadFile(o.template)
+	if err != nil {
+		return fmt.Errorf("read template: %w", err)
+	}
+	d, err := agent.Compose(tmpl, o.image)
+	if err != nil {
+		return err
+	}
+	return agent.WriteDesired(o.desired, d)
 }

@@ -73,3 +73,23 @@ func TestFileLockExcludes(t *testing.T) {
 	assert.True(t, ok)
 	unlock2()
 }
+
+func TestDesiredComposesTemplateAndImage(t *testing.T) {
+	plan, err := addressplan.Build(addressplan.Layout{Subnet: netip.MustParsePrefix("192.0.2.0/29"), BasePort: 8011, SlotsPerVM: 2, ContainerPort: 443}, nil)
+	require.NoError(t, err)
+	tmpl := writeDesired(t, agent.Desired{Plan: plan, Health: agent.HealthConfig{Port: 8000, Path: "/health"}})
+	out := filepath.Join(t.TempDir(), "state", "desired.json")
+
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"desired", "--template", tmpl, "--image", "myreg.azurecr.io/meeting-bot:v2", "--desired", out}, &stdout, &stderr)
+	require.Equal(t, exitOK, code, stderr.String())
+	d, err := agent.LoadDesired(out)
+	require.NoError(t, err)
+	assert.Equal(t, "myreg.azurecr.io/meeting-bot:v2", d.Image)
+	assert.Equal(t, plan, d.Plan)
+
+	stderr.Reset()
+	code = run([]string{"desired", "--template", tmpl, "--desired", out}, &stdout, &stderr)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr.String(), "--image REF are required")
+}
