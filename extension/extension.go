@@ -14,7 +14,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/botpool/botpool/addressplan"
+	"github.com/botpool/botpool/agent"
+	"github.com/botpool/botpool/agentbuild"
 	az "github.com/botpool/botpool/azurenative"
+	"github.com/botpool/botpool/config"
 	"github.com/botpool/botpool/pool"
 )
 
@@ -35,6 +38,8 @@ type Args struct {
 	ScaleSetName       string
 	PrincipalID        pulumi.StringInput
 	Plan               addressplan.Plan
+	Health             config.HealthConfig
+	Agent              agentbuild.Binary
 	Image              string // full reference with tag
 	Registry           string // login server
 	EnvFile            string // secret
@@ -61,6 +66,30 @@ func DefaultStorageAccountName(namePrefix, subscriptionID, resourceGroup string)
 	return base + hex.EncodeToString(sum[:])[:24-len(base)]
 }
 
+// EnvFilePath is where the script writes the env file on each VM.
+const EnvFilePath = `C:\ProgramData\botpool\bot.env`
+
+// Template is the desired state of every VM but the image: the agent composes it with the
+// deploy's image on the VM. It is checked here, with a stand-in image, so a template the
+// agent would reject fails `pulumi preview` rather than every VM.
+func Template(plan addressplan.Plan, h config.HealthConfig, image string, withEnvFile bool) ([]byte, error) {
+	d := agent.Desired{Plan: plan, Health: agent.HealthConfig{Port: h.Port, Path: h.Path}}
+	if withEnvFile {
+		d.EnvFile = EnvFilePath
+	}
+	if h.DrainPath != "" {
+		d.Drain = &agent.DrainConfig{Path: h.DrainPath, TimeoutSeconds: h.DrainTimeoutSecond}
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode desired-state template: %w", err)
+	}
+	if _, err := agent.Compose(b, image); err != nil {
+		return nil, fmt.Errorf("desired-state template: %w", err)
+	}
+	return b, nil
+}
+
 // New declares the storage, the blobs and the extension.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Extension, error) {
 	e := &Extension{StorageAccountName: args.StorageAccountName}
@@ -71,9 +100,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if e.StorageAccountName == "" {
 		e.StorageAccountName = DefaultStorageAccountName(args.NamePrefix, p.SubscriptionID, p.ResourceGroup)
 	}
-	planJSON, err := json.Marshal(args.Plan)
+	template, err := Template(args.Plan, args.Health, args.Image, args.EnvFile != "")
 	if err != nil {
-		return nil, fmt.Errorf("extension: encode plan: %w", err)
+		return nil, fmt.Errorf("extension: %w", err)
 	}
 
 	account, err := az.Register(ctx, az.StorageAccount, name+"-storage", pulumi.Map{
@@ -102,17 +131,19 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 	base := fmt.Sprintf("https://%s.blob.core.windows.net/%s/", e.StorageAccountName, ContainerName)
 	e.Files = Files{
-		ScriptName: ContentName("bothost.ps1", botHostScript),
-		PlanName:   ContentName("plan.json", planJSON),
+		ScriptName:   ContentName("bothost.ps1", botHostScript),
+		TemplateName: ContentName("desired.json", template),
+		AgentName:    args.Agent.Name, // named after the agent's source hash
 	}
-	e.Files.ScriptURL, e.Files.PlanURL = base+e.Files.ScriptName, base+e.Files.PlanName
+	e.Files.ScriptURL, e.Files.TemplateURL, e.Files.AgentURL = base+e.Files.ScriptName, base+e.Files.TemplateName, base+e.Files.AgentName
 	deps := []pulumi.Resource{container}
 	for _, b := range []struct {
 		res, blob, contentType string
-		content                []byte
+		source                 pulumi.Asset
 	}{
-		{"script", e.Files.ScriptName, "text/plain", botHostScript},
-		{"plan", e.Files.PlanName, "application/json", planJSON},
+		{"script", e.Files.ScriptName, "text/plain", pulumi.NewStringAsset(string(botHostScript))},
+		{"template", e.Files.TemplateName, "application/json", pulumi.NewStringAsset(string(template))},
+		{"agent", e.Files.AgentName, "application/octet-stream", pulumi.NewFileAsset(args.Agent.Path)},
 	} {
 		blob, err := az.Register(ctx, az.Blob, name+"-"+b.res, pulumi.Map{
 			"resourceGroupName": pulumi.String(p.ResourceGroup),
@@ -121,7 +152,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			"blobName":          pulumi.String(b.blob),
 			"type":              pulumi.String("Block"),
 			"contentType":       pulumi.String(b.contentType),
-			"source":            pulumi.NewStringAsset(string(b.content)),
+			"source":            b.source,
 		}, p.Opts(e, pulumi.DependsOn([]pulumi.Resource{container}))...)
 		if err != nil {
 			return nil, err
@@ -164,7 +195,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err := ctx.RegisterResourceOutputs(e, pulumi.Map{
 		"storageAccountName": pulumi.String(e.StorageAccountName),
 		"scriptUrl":          pulumi.String(e.Files.ScriptURL),
-		"planUrl":            pulumi.String(e.Files.PlanURL),
+		"templateUrl":        pulumi.String(e.Files.TemplateURL),
+		"agentUrl":           pulumi.String(e.Files.AgentURL),
 	}); err != nil {
 		return nil, err
 	}

@@ -29,18 +29,24 @@ func ContentName(base string, content []byte) string {
 
 // Files are the blobs the extension downloads, by name and URL.
 type Files struct {
-	ScriptName, ScriptURL string
-	PlanName, PlanURL     string
+	ScriptName, ScriptURL     string
+	TemplateName, TemplateURL string // desired-state template: plan, health, drain; no image
+	AgentName, AgentURL       string
 }
+
+// ApplyTimeout bounds how long one VM may take to converge before its extension fails;
+// well inside the Custom Script Extension's 90-minute limit.
+const ApplyTimeout = "20m"
 
 // PublicSettings are visible in the portal and in `pulumi preview`: the files to download
 // and the bot image with its tag, the one value a deploy changes.
 func PublicSettings(f Files, image string) map[string]any {
 	return map[string]any{
-		"fileUris": []string{f.ScriptURL, f.PlanURL},
+		"fileUris": []string{f.ScriptURL, f.TemplateURL, f.AgentURL},
 		"botpool": map[string]any{
-			"image": image,
-			"plan":  f.PlanName,
+			"image":    image,
+			"template": f.TemplateName,
+			"agent":    f.AgentName,
 		},
 	}
 }
@@ -51,9 +57,11 @@ func CommandToExecute(f Files, image, registry, envFile string) string {
 	parts := []string{
 		"powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass",
 		"-File", f.ScriptName,
-		"-PlanFile", f.PlanName,
+		"-Template", f.TemplateName,
+		"-Agent", f.AgentName,
 		"-Image", image,
 		"-Registry", registry,
+		"-ApplyTimeout", ApplyTimeout,
 	}
 	if envFile != "" {
 		// An empty argument would not survive the command line; the script defaults to none.

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/botpool/botpool/addressplan"
+	"github.com/botpool/botpool/agentbuild"
 	az "github.com/botpool/botpool/azurenative"
 	"github.com/botpool/botpool/config"
 	"github.com/botpool/botpool/extension"
@@ -47,6 +48,18 @@ func Declare(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 	plan, err := addressplan.Build(cfg.Layout(), extension.RunArgs())
 	if err != nil {
 		return nil, fmt.Errorf("address plan: %w", err)
+	}
+	root, err := agentbuild.FindModuleRoot(".")
+	if err != nil {
+		return nil, err
+	}
+	cache, err := agentbuild.DefaultCacheDir()
+	if err != nil {
+		return nil, err
+	}
+	agentBin, err := agentbuild.Build(root, cache)
+	if err != nil {
+		return nil, err
 	}
 	sub, err := az.SubscriptionID(ctx)
 	if err != nil {
@@ -108,6 +121,8 @@ func Declare(ctx *pulumi.Context, cfg *config.Config) (pulumi.Map, error) {
 		ScaleSetName:       pl.ScaleSetName,
 		PrincipalID:        pl.PrincipalID,
 		Plan:               plan,
+		Health:             cfg.Health,
+		Agent:              agentBin,
 		Image:              cfg.Bots.ImageRef(),
 		Registry:           cfg.Bots.RegistryLoginServer,
 		EnvFile:            cfg.Bots.EnvFile,

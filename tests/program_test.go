@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/botpool/botpool/addressplan"
+	"github.com/botpool/botpool/agent"
 	az "github.com/botpool/botpool/azurenative"
 	"github.com/botpool/botpool/mockcloud"
 )
@@ -95,19 +96,24 @@ func at(t *testing.T, v any, path ...string) any {
 	return v
 }
 
-// shippedPlan is the address plan the program uploads for the VMs.
-func shippedPlan(t *testing.T, rec *mockcloud.Recorder) addressplan.Plan {
+// shippedTemplate is the desired-state template the program uploads for the VMs.
+func shippedTemplate(t *testing.T, rec *mockcloud.Recorder) agent.Desired {
 	t.Helper()
 	for _, b := range byType(rec, az.Blob) {
 		in := inputs(b)
-		if strings.HasPrefix(in["blobName"].(string), "plan-") {
-			var p addressplan.Plan
-			require.NoError(t, json.Unmarshal([]byte(in["source"].(string)), &p))
-			return p
+		if strings.HasPrefix(in["blobName"].(string), "desired-") {
+			var d agent.Desired
+			require.NoError(t, json.Unmarshal([]byte(in["source"].(string)), &d))
+			return d
 		}
 	}
-	t.Fatal("no plan blob registered")
-	return addressplan.Plan{}
+	t.Fatal("no desired-state template blob registered")
+	return agent.Desired{}
+}
+
+// shippedPlan is the address plan inside the template.
+func shippedPlan(t *testing.T, rec *mockcloud.Recorder) addressplan.Plan {
+	return shippedTemplate(t, rec).Plan
 }
 
 func botPorts(p addressplan.Plan) map[int]bool {

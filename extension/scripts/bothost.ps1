@@ -4,66 +4,58 @@
 
 .DESCRIPTION
   Deliberately thin: every decision (which ports this VM serves, container names, docker
-  flags, the image) is made by the Pulumi program in Go and arrives as data. This script
-  finds this VM's entry in the plan by its private IP, writes the env file from the
-  protected settings, logs in to the registry with the VM's managed identity, pulls the
-  image and (re)creates this VM's bot containers. Running it again with a new image
-  replaces the containers.
+  flags, health and drain endpoints) is made by the Pulumi program in Go and arrives as the
+  desired-state template; the host agent (botagent, also Go) does the work. This script:
+    1. writes the env file from the protected settings,
+    2. logs in to the registry with the VM's managed identity,
+    3. writes the desired state (template + this deploy's image),
+    4. installs or updates the agent's Windows service,
+    5. waits for the agent to converge the VM, one bot at a time, and reports.
+  It fails (and with it the extension, and so the rolling upgrade's batch) when the VM
+  does not converge.
 #>
 param(
-    [Parameter(Mandatory = $true)] [string] $PlanFile,
+    [Parameter(Mandatory = $true)] [string] $Template,
+    [Parameter(Mandatory = $true)] [string] $Agent,
     [Parameter(Mandatory = $true)] [string] $Image,
     [Parameter(Mandatory = $true)] [string] $Registry,
+    [Parameter(Mandatory = $true)] [string] $ApplyTimeout,
     [string] $EnvFileBase64 = ''
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-function Invoke-Docker {
-    & docker @args
-    if ($LASTEXITCODE -ne 0) { throw "docker $($args -join ' ') failed with exit code $LASTEXITCODE" }
-}
-
-$plan = Get-Content -Raw -Path $PlanFile | ConvertFrom-Json
-if ($plan.version -ne 1) { throw "plan version $($plan.version) is not supported by this script" }
-
-# This VM's entry: its private IP in the pool's subnet is its ordinal.
-$ips = @(Get-NetIPAddress -AddressFamily IPv4 | ForEach-Object { $_.IPAddress })
-$entry = $plan.hosts | Where-Object { $ips -contains $_.privateIp } | Select-Object -First 1
-if (-not $entry) { throw "none of this VM's addresses ($($ips -join ', ')) is in the plan for subnet $($plan.subnet)" }
-Write-Output "botpool: VM ordinal $($entry.ordinal) at $($entry.privateIp) serves ports $(($entry.bots | ForEach-Object { $_.port }) -join ', ')"
-
-# The env file holds secrets: readable by SYSTEM and Administrators only.
 $stateDir = Join-Path $env:ProgramData 'botpool'
 New-Item -ItemType Directory -Force -Path $stateDir | Out-Null
-$envFile = Join-Path $stateDir 'bot.env'
-[IO.File]::WriteAllBytes($envFile, [Convert]::FromBase64String($EnvFileBase64))
-& icacls.exe $envFile /inheritance:r /grant:r 'SYSTEM:F' 'Administrators:F' | Out-Null
+$desired = Join-Path $stateDir 'desired.json'
+$agentExe = Join-Path $PWD $Agent
 
-# Registry login with the VM's managed identity: an ARM token from IMDS, exchanged for an
-# ACR refresh token (no Azure CLI on the host, no stored credential).
+# 1. The env file holds secrets: readable by SYSTEM and Administrators only.
+$envFile = (Get-Content -Raw -Path $Template | ConvertFrom-Json).envFile
+if ($envFile) {
+    [IO.File]::WriteAllBytes($envFile, [Convert]::FromBase64String($EnvFileBase64))
+    & icacls.exe $envFile /inheritance:r /grant:r 'SYSTEM:F' 'Administrators:F' | Out-Null
+}
+
+# 2. Registry login: an ARM token from IMDS, exchanged for an ACR refresh token (no Azure
+#    CLI on the host, no stored credential).
 $arm = Invoke-RestMethod -Headers @{ Metadata = 'true' } -UseBasicParsing `
     -Uri 'http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/'
 $acr = Invoke-RestMethod -Method Post -UseBasicParsing -Uri "https://$Registry/oauth2/exchange" `
     -ContentType 'application/x-www-form-urlencoded' `
     -Body @{ grant_type = 'access_token'; service = $Registry; access_token = $arm.access_token }
 $acr.refresh_token | & docker login $Registry --username 00000000-0000-0000-0000-000000000000 --password-stdin
-if ($LASTEXITCODE -ne 0) { throw "docker login to $Registry failed" }
+if ($LASTEXITCODE -ne 0) { throw "botpool: docker login to $Registry failed" }
 
-Invoke-Docker pull $Image
+# 3. and 4.
+& $agentExe desired --template $Template --image $Image --desired $desired
+if ($LASTEXITCODE -ne 0) { throw "botpool: could not write the desired state for $Image" }
+& $agentExe install --desired $desired
+if ($LASTEXITCODE -ne 0) { throw "botpool: could not install the botagent service" }
 
-$wanted = @($entry.bots | ForEach-Object { $_.name })
-foreach ($bot in $entry.bots) {
-    & docker rm -f $bot.name 2>$null | Out-Null
-    $runArgs = @('run', '-d', '--name', $bot.name, '-p', "$($bot.port):$($plan.containerPort)") + @($plan.runArgs) + @('--env-file', $envFile, $Image)
-    Invoke-Docker @runArgs
-    Write-Output "botpool: started $($bot.name) on port $($bot.port) from $Image"
+# 5. The installed copy converges the VM; its last stderr line says what did not.
+& (Join-Path $stateDir 'botagent.exe') apply --desired $desired --timeout $ApplyTimeout --log (Join-Path $stateDir 'botagent.log')
+if ($LASTEXITCODE -ne 0) {
+    throw "botpool: this VM did not converge to $Image (agent exit $LASTEXITCODE); see $stateDir\botagent.log"
 }
-
-# Containers of slots this VM no longer serves.
-foreach ($name in @(& docker ps -a --filter 'name=^bot-' --format '{{.Names}}')) {
-    if ($wanted -notcontains $name) {
-        Invoke-Docker rm -f $name
-        Write-Output "botpool: removed $name, which is not in this VM's plan"
-    }
-}
+Write-Output "botpool: converged to $Image"
