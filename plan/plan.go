@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -160,8 +161,8 @@ func ProgramError(err error) error {
 }
 
 // RenderInputs renders registered inputs as JSON-ready values: secrets (at any depth)
-// as "[secret]", unknowns as "[unknown]", assets as their content's hash and size,
-// resource references as their ID. The result never depends on map iteration order once
+// as "[secret]", unknowns as "[unknown]", text assets as their content's hash and size,
+// file assets as their file name, resource references as their ID. The result never depends on map iteration order once
 // encoded (encoding/json sorts keys).
 func RenderInputs(m resource.PropertyMap) map[string]any {
 	out := make(map[string]any, len(m))
@@ -211,7 +212,11 @@ func RenderValue(v resource.PropertyValue) any {
 			sum := sha256.Sum256([]byte(a.Text))
 			return map[string]any{"asset": map[string]any{"sha256": hex.EncodeToString(sum[:]), "size": len(a.Text)}}
 		case a.IsPath():
-			return map[string]any{"asset": map[string]any{"path": a.Path}}
+			// Only the file's name: its directory is the machine's (the host agent is
+			// built into the user's cache) and its bytes the toolchain's. The program
+			// names built files after their source hash, so the name is what changes
+			// when the content should.
+			return map[string]any{"asset": map[string]any{"file": filepath.Base(a.Path)}}
 		default:
 			return map[string]any{"asset": map[string]any{"uri": a.URI}}
 		}

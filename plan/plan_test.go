@@ -235,3 +235,21 @@ func TestStackNames(t *testing.T) {
 	_, err = plan.FindProjectDir(t.TempDir())
 	require.Error(t, err)
 }
+
+// Nothing in a plan depends on the machine that ran it: no path of the checkout or of
+// the user's cache (where the program builds the host agent) appears, so the goldens
+// hold on every machine.
+func TestPlanIsMachineIndependent(t *testing.T) {
+	res := runPlan(t, stack(t, "dev"))
+	js, err := res.JSON()
+	require.NoError(t, err)
+	root, err := plan.FindProjectDir(".")
+	require.NoError(t, err)
+	cache, err := os.UserCacheDir()
+	require.NoError(t, err)
+	for _, out := range [][]byte{js, res.Text()} {
+		assert.NotContains(t, string(out), root)
+		assert.NotContains(t, string(out), cache)
+	}
+	assert.Contains(t, string(js), `"file": "botagent-`)
+}
