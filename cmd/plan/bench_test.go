@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,12 +51,10 @@ func stackWith(t testing.TB, changes map[string]string) mockcloud.Stack {
 func TestLargestConfig(t *testing.T) {
 	// It is valid, and uses what the comment on largest says.
 	st := stackWith(t, largest)
-	start := time.Now()
+	// Its speed is measured by BenchmarkPlan/largest, not here: a wall-clock assertion
+	// would also time the first agent cross-compile on a cold cache.
 	res, err := plan.Run(st)
-	took := time.Since(start)
 	require.NoError(t, err)
-	// BenchmarkPlan/largest is about 21 ms on a 2-core runner; a second is a regression.
-	assert.Less(t, took, time.Second, "evaluating the largest configuration")
 	assert.Equal(t, plan.Limits{
 		RulesPerNIC:                 plan.Limit{Used: 297, Max: limits.MaxRulesPerNIC},
 		RulesPerLoadBalancer:        plan.Limit{Used: 297, Max: limits.MaxRulesPerLoadBalancer},
