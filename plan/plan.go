@@ -25,6 +25,7 @@ import (
 	"github.com/botpool/botpool/mockcloud"
 	"github.com/botpool/botpool/network"
 	"github.com/botpool/botpool/program"
+	"github.com/botpool/botpool/rollout"
 )
 
 // Options are the program options of a plan: secure values are placeholders, so their
@@ -49,6 +50,20 @@ type Result struct {
 	Outputs   map[string]any
 	Bots      []Bot
 	Limits    Limits
+	Rollout   Rollout
+}
+
+// Rollout is the disruption a tag change causes: the scale set's Rolling upgrade takes
+// Batches batches of at most BatchSize VMs, and inside each VM the agent replaces one bot
+// at a time, so at most MaxBotsOffline bots are down at any moment. ArticleBotsOffline is
+// the same deploy done the article's way (update-instances --instance-ids *): every bot.
+type Rollout struct {
+	Capacity                int `json:"capacity"`
+	MaxBatchInstancePercent int `json:"maxBatchInstancePercent"`
+	BatchSize               int `json:"batchSize"`
+	Batches                 int `json:"batches"`
+	MaxBotsOffline          int `json:"maxBotsOffline"`
+	ArticleBotsOffline      int `json:"articleBotsOffline"`
 }
 
 // Resource is one registration with its inputs rendered (see RenderInputs).
@@ -126,6 +141,12 @@ func Run(stack mockcloud.Stack) (*Result, error) {
 		RulesPerNIC:                 Limit{u.RulesPerNIC, limits.MaxRulesPerNIC},
 		RulesPerLoadBalancer:        Limit{u.RulesPerLoadBalancer, limits.MaxRulesPerLoadBalancer},
 		BackendIPConfigsPerFrontend: Limit{u.BackendIPConfigsPerFrontend, limits.MaxBackendIPConfigsPerFrontend},
+	}
+	pct := r.Config.Rollout.MaxBatchInstancePercent
+	d := rollout.Measure(r.Config.Pool.Capacity, layout.SlotsPerVM, pct)
+	r.Rollout = Rollout{
+		Capacity: r.Config.Pool.Capacity, MaxBatchInstancePercent: pct,
+		BatchSize: d.BatchSize, Batches: d.Batches, MaxBotsOffline: d.MaxBotsOffline, ArticleBotsOffline: d.ArticleBotsOffline,
 	}
 	return r, nil
 }

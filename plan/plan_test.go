@@ -253,3 +253,25 @@ func TestPlanIsMachineIndependent(t *testing.T) {
 	}
 	assert.Contains(t, string(js), `"file": "botagent-`)
 }
+
+// The deploy disruption follows the stack's capacity and maxBatchInstancePercent.
+func TestRolloutDisruption(t *testing.T) {
+	cases := []struct {
+		name, percent string
+		want          plan.Rollout
+	}{
+		{"prod default 20%", "", plan.Rollout{Capacity: 20, MaxBatchInstancePercent: 20, BatchSize: 4, Batches: 5, MaxBotsOffline: 4, ArticleBotsOffline: 200}},
+		{"prod at 50%", "50", plan.Rollout{Capacity: 20, MaxBatchInstancePercent: 50, BatchSize: 10, Batches: 2, MaxBotsOffline: 10, ArticleBotsOffline: 200}},
+		{"prod at 5%", "5", plan.Rollout{Capacity: 20, MaxBatchInstancePercent: 5, BatchSize: 1, Batches: 20, MaxBotsOffline: 1, ArticleBotsOffline: 200}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := stack(t, "prod")
+			if c.percent != "" {
+				st.Config["botpool:maxBatchInstancePercent"] = c.percent
+				st.Config["botpool:maxUnhealthyInstancePercent"] = "100"
+			}
+			assert.Equal(t, c.want, runPlan(t, st).Rollout)
+		})
+	}
+}

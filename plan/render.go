@@ -17,6 +17,7 @@ type document struct {
 	Outputs   map[string]any `json:"outputs"`
 	Bots      []Bot          `json:"bots"`
 	Limits    Limits         `json:"limits"`
+	Rollout   Rollout        `json:"rollout"`
 }
 
 // JSON is the plan for machines: byte-for-byte the same for the same config (resources
@@ -32,6 +33,7 @@ func (r *Result) JSON() ([]byte, error) {
 	}
 	if err := enc.Encode(document{
 		Project: r.Project, Stack: r.Stack, Resources: r.Resources, Outputs: outputs, Bots: r.Bots, Limits: r.Limits,
+		Rollout: r.Rollout,
 	}); err != nil {
 		return nil, err
 	}
@@ -98,6 +100,20 @@ func (r *Result) WriteText(w io.Writer) error {
 		{"backend IP configurations per frontend", r.Limits.BackendIPConfigsPerFrontend},
 	} {
 		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d (%.1f%%)\n", l.name, l.l.Used, l.l.Max, l.l.Max-l.l.Used, l.l.Headroom())
+	}
+	tw.Flush()
+
+	ro := r.Rollout
+	tw = section("Deploy disruption of a tag change")
+	for _, row := range [][2]string{
+		{"rolling batches", fmt.Sprintf("%d of at most %d VMs (%d%% of %d; maxBatchInstancePercent)",
+			ro.Batches, ro.BatchSize, ro.MaxBatchInstancePercent, ro.Capacity)},
+		{"most bots offline at once", fmt.Sprintf("%d of %d (one bot per VM in the batch, replaced one at a time)",
+			ro.MaxBotsOffline, ro.ArticleBotsOffline)},
+		{"the article's update-instances *", fmt.Sprintf("%d of %d (every bot restarts together)",
+			ro.ArticleBotsOffline, ro.ArticleBotsOffline)},
+	} {
+		fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
 	}
 	tw.Flush()
 

@@ -57,14 +57,14 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// The JSON has exactly the documented top-level shape, and every resource, bot and limit
-// entry exactly its documented keys.
+// The JSON has exactly the documented top-level shape (issue 3's keys plus "rollout", the
+// deploy disruption), and every resource, bot and limit entry exactly its documented keys.
 func TestJSONShape(t *testing.T) {
 	code, stdout, stderr := planCmd(t, "--stack", "dev", "--json")
 	require.Equal(t, 0, code, stderr)
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
-	assert.ElementsMatch(t, []string{"project", "stack", "resources", "outputs", "bots", "limits"}, keys(doc))
+	assert.ElementsMatch(t, []string{"project", "stack", "resources", "outputs", "bots", "limits", "rollout"}, keys(doc))
 	assert.Equal(t, "botpool", doc["project"])
 	assert.Equal(t, "dev", doc["stack"])
 	for _, r := range doc["resources"].([]any) {
@@ -79,6 +79,9 @@ func TestJSONShape(t *testing.T) {
 		"rulesPerLoadBalancer":        map[string]any{"used": 44.0, "max": 1500.0},
 		"backendIpConfigsPerFrontend": map[string]any{"used": 88.0, "max": 10000.0},
 	}, doc["limits"])
+	// dev: 2 VMs at 20% is one VM per batch, so one bot of 8 is down at a time.
+	assert.Equal(t, map[string]any{"capacity": 2.0, "maxBatchInstancePercent": 20.0, "batchSize": 1.0,
+		"batches": 2.0, "maxBotsOffline": 1.0, "articleBotsOffline": 8.0}, doc["rollout"])
 }
 
 func keys(m map[string]any) []string {
