@@ -133,11 +133,12 @@ func Build(root, cacheDir string) (Binary, error) {
 	return b, nil
 }
 
-// DefaultCacheDir is the per-user cache the binaries go to.
+// DefaultCacheDir is the per-user cache the binaries go to. Runners and containers without
+// HOME have no user cache directory; they fall back to the temporary directory.
 func DefaultCacheDir() (string, error) {
 	d, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("agent build cache: %w", err)
+		d = os.TempDir()
 	}
 	return filepath.Join(d, "botpool", "agent"), nil
 }

@@ -90,3 +90,13 @@ func TestBuildCrossCompilesOnceIntoTheCache(t *testing.T) {
 	assert.Equal(t, b, again)
 	assert.Equal(t, fi.ModTime(), fi2.ModTime())
 }
+
+// Without HOME or XDG_CACHE_HOME there is no user cache directory; the build still has a place
+// to go instead of failing every plan and pulumi up.
+func TestDefaultCacheDirWithoutHome(t *testing.T) {
+	t.Setenv("HOME", "")
+	t.Setenv("XDG_CACHE_HOME", "")
+	d, err := DefaultCacheDir()
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(os.TempDir(), "botpool", "agent"), d)
+}
