@@ -45,7 +45,7 @@ func runWaitRollout(t *testing.T, since time.Time, env map[string]string, answer
 		}
 	}
 	// pulumi prints the stack outputs the script asks for; az replays the answers in order,
-	// repeating the last one, and logs its arguments.
+	// repeating the last one, logs its arguments, and warns on stderr even when it succeeds.
 	pulumi := `#!/usr/bin/env bash
 case "$*" in
   "stack output resourceGroupName --stack dev") echo rg-botpool-dev ;;
@@ -60,6 +60,7 @@ n=$(cat "$dir/count" 2>/dev/null || echo 0)
 [ -f "$dir/answer$n" ] || n=$((n-1))
 echo $((n+1)) > "$dir/count"
 if [ -f "$dir/answer$n.fail" ]; then cat "$dir/answer$n" >&2; exit 1; fi
+echo "WARNING: az writes notices like this to stderr" >&2
 cat "$dir/answer$n"
 `
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "pulumi"), []byte(pulumi), 0o755))

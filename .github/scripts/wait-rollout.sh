@@ -36,13 +36,17 @@ report() { # title, detail
   printf '\n#### Rolling upgrade: %s\n\n%s\n' "$1" "$2" >>"$summary"
 }
 
+# az writes warnings to stderr even when it succeeds: keep them out of the tsv it prints.
+az_err=$(mktemp)
+trap 'rm -f "$az_err"' EXIT
+
 started_at=$SECONDS
 last_error=""
 while :; do
   fresh=""
   if out=$(az vmss rolling-upgrade get-latest --resource-group "$rg" --name "$vmss" \
     --query "[runningStatus.code, runningStatus.startTime, progress.successfulInstanceCount, progress.failedInstanceCount, progress.inProgressInstanceCount, progress.pendingInstanceCount, error.message]" \
-    --output tsv 2>&1); then
+    --output tsv 2>"$az_err"); then
     last_error=""
     IFS=$'\t' read -r code start ok failed inflight pending message <<<"$out"
     code=$(field "$code")
@@ -52,12 +56,12 @@ while :; do
     if [ -n "$start" ] && [ "$(date -u -d "$start" +%s)" -ge "$since" ]; then
       fresh=yes
     fi
-  elif grep -qiE 'notfound|not found|could not be found' <<<"$out"; then
+  elif grep -qiE 'notfound|not found|could not be found' "$az_err"; then
     # A scale set that has never had a rolling upgrade (e.g. just created) has none to show.
     last_error=""
   else
     # Not fatal on its own (throttling, a network blip); reported if it persists.
-    last_error=$out
+    last_error=$(cat "$az_err")
   fi
 
   if [ -n "$fresh" ]; then
