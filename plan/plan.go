@@ -53,17 +53,12 @@ type Result struct {
 	Rollout   Rollout
 }
 
-// Rollout is the disruption a tag change causes: the scale set's Rolling upgrade takes
-// Batches batches of at most BatchSize VMs, and inside each VM the agent replaces one bot
-// at a time, so at most MaxBotsOffline bots are down at any moment. ArticleBotsOffline is
-// the same deploy done the article's way (update-instances --instance-ids *): every bot.
+// Rollout is the disruption a tag change causes (see rollout.Disruption), with the config
+// values it follows from.
 type Rollout struct {
 	Capacity                int `json:"capacity"`
 	MaxBatchInstancePercent int `json:"maxBatchInstancePercent"`
-	BatchSize               int `json:"batchSize"`
-	Batches                 int `json:"batches"`
-	MaxBotsOffline          int `json:"maxBotsOffline"`
-	ArticleBotsOffline      int `json:"articleBotsOffline"`
+	rollout.Disruption
 }
 
 // Resource is one registration with its inputs rendered (see RenderInputs).
@@ -143,10 +138,9 @@ func Run(stack mockcloud.Stack) (*Result, error) {
 		BackendIPConfigsPerFrontend: Limit{u.BackendIPConfigsPerFrontend, limits.MaxBackendIPConfigsPerFrontend},
 	}
 	pct := r.Config.Rollout.MaxBatchInstancePercent
-	d := rollout.Measure(r.Config.Pool.Capacity, layout.SlotsPerVM, pct)
 	r.Rollout = Rollout{
 		Capacity: r.Config.Pool.Capacity, MaxBatchInstancePercent: pct,
-		BatchSize: d.BatchSize, Batches: d.Batches, MaxBotsOffline: d.MaxBotsOffline, ArticleBotsOffline: d.ArticleBotsOffline,
+		Disruption: rollout.Measure(r.Config.Pool.Capacity, layout.SlotsPerVM, pct),
 	}
 	return r, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/botpool/botpool/mockcloud"
 	"github.com/botpool/botpool/plan"
 	"github.com/botpool/botpool/program"
+	"github.com/botpool/botpool/rollout"
 )
 
 // stack reads Pulumi.<name>.yaml of the project this package sits in.
@@ -260,9 +261,9 @@ func TestRolloutDisruption(t *testing.T) {
 		name, percent string
 		want          plan.Rollout
 	}{
-		{"prod default 20%", "", plan.Rollout{Capacity: 20, MaxBatchInstancePercent: 20, BatchSize: 4, Batches: 5, MaxBotsOffline: 4, ArticleBotsOffline: 200}},
-		{"prod at 50%", "50", plan.Rollout{Capacity: 20, MaxBatchInstancePercent: 50, BatchSize: 10, Batches: 2, MaxBotsOffline: 10, ArticleBotsOffline: 200}},
-		{"prod at 5%", "5", plan.Rollout{Capacity: 20, MaxBatchInstancePercent: 5, BatchSize: 1, Batches: 20, MaxBotsOffline: 1, ArticleBotsOffline: 200}},
+		{"prod default 20%", "", plan.Rollout{Capacity: 20, MaxBatchInstancePercent: 20, Disruption: rollout.Disruption{BatchSize: 4, Batches: 5, MaxBotsOffline: 4, ArticleBotsOffline: 200}}},
+		{"prod at 50%", "50", plan.Rollout{Capacity: 20, MaxBatchInstancePercent: 50, Disruption: rollout.Disruption{BatchSize: 10, Batches: 2, MaxBotsOffline: 10, ArticleBotsOffline: 200}}},
+		{"prod at 5%", "5", plan.Rollout{Capacity: 20, MaxBatchInstancePercent: 5, Disruption: rollout.Disruption{BatchSize: 1, Batches: 20, MaxBotsOffline: 1, ArticleBotsOffline: 200}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -5,15 +5,15 @@ package rollout
 // Disruption of one deploy.
 type Disruption struct {
 	// BatchSize is the most VMs one Rolling upgrade batch upgrades at once.
-	BatchSize int
+	BatchSize int `json:"batchSize"`
 	// Batches is how many batches a deploy to the whole pool takes.
-	Batches int
+	Batches int `json:"batches"`
 	// MaxBotsOffline is the most bots down at any moment: inside a VM the agent replaces one
 	// container at a time, so each VM of the batch has at most one bot down.
-	MaxBotsOffline int
+	MaxBotsOffline int `json:"maxBotsOffline"`
 	// ArticleBotsOffline is the same for the article's `update-instances --instance-ids *`:
 	// every bot of the pool restarts together.
-	ArticleBotsOffline int
+	ArticleBotsOffline int `json:"articleBotsOffline"`
 }
 
 // Measure computes the disruption of a deploy to capacity VMs of slots bots each with the
